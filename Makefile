@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m fusionx_lite course --out outputs
+	$(PY) -m fusionx_lite.course --out outputs
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -30,10 +30,10 @@ experiment: $(STAMP)
 	$(PY) -m fusionx_lite experiment --preset lite --out runs/experiment
 
 notebooks: $(STAMP)
-	$(PY) -m fusionx_lite course --in-place
+	$(PY) -m fusionx_lite.course --in-place
 
 memory: $(STAMP)
-	$(PY) -m fusionx_lite course --measure-memory --out outputs/memory
+	$(PY) -m fusionx_lite.course --measure-memory
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check fusionx_lite tests benchmarks data_scripts

@@ -124,13 +124,16 @@ class FusionBlock(nn.Module):
 
 
 class DecoderBlock(nn.Module):
-    """Decoder block of one modality: self-attention, cross-attention to the other
-    modality's decoder stream (feature-level fusion), MLP."""
+    """Decoder block of one modality: self-attention, then cross-attention to the other
+    modality's decoder stream (feature-level fusion), then MLP: a standard transformer
+    decoder layer. Without a context it is a plain :class:`Block`."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0):
         super().__init__()
-        self.self_block = Block(dim, num_heads, mlp_ratio)
+        self.norm = nn.LayerNorm(dim)
+        self.attn = Attention(dim, num_heads)
         self.cross = CrossBlock(dim, num_heads, mlp_ratio)
 
     def forward(self, x: Tensor, context: Tensor | None) -> Tensor:
-        return self.cross(self.self_block(x), context)  # [N, L, D_dec]
+        x = x + self.attn(self.norm(x))  # [N, L, D_dec]
+        return self.cross(x, context)

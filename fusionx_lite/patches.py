@@ -5,6 +5,8 @@ A patch row holds its pixels in (row, column, channel) order, so any channel cou
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 from einops import rearrange
 from torch import Tensor
@@ -60,6 +62,7 @@ def unpatchify(
     )
 
 
+@lru_cache(maxsize=32)
 def sincos_pos_embed(dim: int, grid: tuple[int, int]) -> Tensor:
     """Fixed 2D sine-cosine position embedding, as in MAE.
 
@@ -71,7 +74,8 @@ def sincos_pos_embed(dim: int, grid: tuple[int, int]) -> Tensor:
         grid: patches along (height, width).
 
     Returns:
-        ``[L, D]`` in the row-major patch order of :func:`patchify`.
+        ``[L, D]`` in the row-major patch order of :func:`patchify`; cached, so treat it
+        as read-only.
     """
     if dim % 4:
         raise ValueError(f"position embedding width must be divisible by 4, got {dim}")
