@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench experiment notebooks memory lint clean
+.PHONY: run test bench experiment experiment-quick notebooks memory lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench: $(STAMP)
 
 experiment: $(STAMP)
 	$(PY) -m fusionx_lite experiment --preset lite --out runs/experiment
+
+experiment-quick: $(STAMP)
+	$(PY) -m fusionx_lite experiment --quick --out runs/experiment-quick
 
 notebooks: $(STAMP)
 	$(PY) -m fusionx_lite.course --in-place
