@@ -33,14 +33,15 @@ experiment-quick: $(STAMP)
 	$(PY) -m fusionx_lite experiment --quick --out runs/experiment-quick
 
 notebooks: $(STAMP)
+	$(PY) notebooks/build.py
 	$(PY) -m fusionx_lite.course --in-place
 
 memory: $(STAMP)
 	$(PY) -m fusionx_lite.course --measure-memory
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check fusionx_lite tests benchmarks data_scripts
-	$(VENV)/bin/ruff format --check fusionx_lite tests benchmarks data_scripts
+	$(VENV)/bin/ruff check fusionx_lite tests benchmarks data_scripts checkpoints notebooks/build.py
+	$(VENV)/bin/ruff format --check fusionx_lite tests benchmarks data_scripts checkpoints notebooks/build.py
 
 clean:
 	rm -rf outputs runs .pytest_cache
