@@ -14,15 +14,7 @@ from fusionx_lite.checkpoint import (
     weights_hash,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a shared CPU extra threads
-    spin against other processes; one thread keeps these tests fast everywhere."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _state(model, opt, step=3):

@@ -3,20 +3,11 @@
 import csv
 
 import pytest
-import torch
 
 from fusionx_lite.cli import main
 from fusionx_lite.evaluate import COLUMNS
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a shared CPU extra threads
-    spin against other processes; one thread keeps these tests fast everywhere."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 TINY = "--preset tiny --data synthetic --length 16 --epochs 1 --batch-size 8 --no-progress".split()

@@ -5,7 +5,6 @@ import dataclasses
 import json
 
 import pytest
-import torch
 
 from fusionx_lite import FusionXConfig
 from fusionx_lite.evaluate import EvalConfig
@@ -20,14 +19,7 @@ from fusionx_lite.experiment import (
 FRACTIONS, SEEDS = (0.25, 1.0), (0, 1)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a shared CPU extra threads
-    spin against other processes; one thread keeps these tests fast everywhere."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def tiny_experiment(**overrides):

@@ -22,15 +22,7 @@ from fusionx_lite.train import (
     pretrain,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a shared CPU extra threads
-    spin against other processes; one thread keeps these tests fast everywhere."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 CFG = FusionXConfig.tiny()
