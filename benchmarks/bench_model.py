@@ -4,7 +4,8 @@
 
 For each preset it reports
   * pretraining step throughput (forward + backward + AdamW step), samples/s;
-  * the same for fusion="concat" at equal width and depth, and the cost ratio;
+  * the same for fusion="concat" at equal width and depth, and the cost ratio in time
+    and in FLOPs (FusionX carries two token streams, concat one);
   * the encoder's speed-up from encoding only visible tokens (mask ratio 0.75)
     against encoding every token;
   * the achieved GFLOP/s of a training step (FLOPs counted by
@@ -113,8 +114,9 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"measured fp32 matmul (1024^3): {peak:.1f} GFLOP/s\n")
     header = (
-        f"{'preset':<6} {'cross samp/s':>13} {'concat samp/s':>14} {'cross/concat':>13} "
-        f"{'vis-only speedup':>17} {'step GFLOP/s':>13} {'% matmul':>9} "
+        f"{'preset':<6} {'cross samp/s':>13} {'concat samp/s':>14} "
+        f"{'cross/concat time (FLOPs)':>22} {'vis-only speedup':>17} "
+        f"{'step GFLOP/s':>13} {'% matmul':>9} "
         f"{'dense blocks %':>15}"
     )
     print(header)
@@ -127,12 +129,13 @@ def main() -> None:
             FusionXConfig.preset(name, fusion="concat"), args.batch_size
         )
         t_concat = timeit(step_concat, args.steps)
+        flop_ratio = flops / count_flops(step_concat)
         speedup = encoder_speedup(model, images, args.steps)
         achieved = flops / t_cross / 1e9
         dense = dense_blocks_gflops(cfg, args.batch_size, args.steps)
         print(
             f"{name:<6} {args.batch_size / t_cross:>13.1f} {args.batch_size / t_concat:>14.1f} "
-            f"{t_cross / t_concat:>12.2f}x {speedup:>16.2f}x {achieved:>13.1f} "
+            f"{t_cross / t_concat:>6.2f}x ({flop_ratio:.2f}x) {speedup:>16.2f}x {achieved:>13.1f} "
             f"{100 * achieved / peak:>8.0f}% {100 * dense / peak:>14.0f}%"
         )
     print("\ntargets: cross/concat <= 1.3x; visible-only >= 2.5x; lite >= 50% of matmul")
