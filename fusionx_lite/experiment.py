@@ -42,7 +42,7 @@ from fusionx_lite.curves import plot_learning_curves
 from fusionx_lite.data import ArrayDataset, build_dataset, make_splits, materialize, save_splits
 from fusionx_lite.evaluate import EvalConfig, Splits, evaluate_encoder, write_results
 from fusionx_lite.model import FusionXMAE
-from fusionx_lite.train import TrainConfig, pick_device, pretrain
+from fusionx_lite.train import TrainConfig, occupied_files, pick_device, pretrain
 
 # name -> (config changes, strategy written to the table); None: no pretraining
 METHODS: dict[str, tuple[dict | None, str]] = {
@@ -133,16 +133,9 @@ def load_data(exp: ExperimentConfig, img_size: int) -> dict[str, ArrayDataset]:
 
 def prepare_out(out: Path, resume: bool, overwrite: bool) -> None:
     """Refuse a folder holding another comparison unless ``resume`` or ``overwrite``."""
-    if resume and overwrite:
-        raise ValueError("choose one of resume=True and overwrite=True, not both")
-    existing = [f for f in OUT_FILES if (out / f).exists()]
-    if existing and not (resume or overwrite):
-        raise FileExistsError(
-            f"{out} already holds an experiment ({', '.join(existing)}); "
-            "pass resume=True (--resume) to reuse its finished pretraining "
-            "runs, overwrite=True (--overwrite) to redo it, or choose another "
-            "folder"
-        )
+    occupied_files(
+        out, OUT_FILES, "an experiment", "reuse its finished pretraining runs", resume, overwrite
+    )
     out.mkdir(parents=True, exist_ok=True)
 
 

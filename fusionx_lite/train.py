@@ -26,6 +26,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,6 +210,30 @@ def resolve_data(
     return ds, desc
 
 
+def occupied_files(
+    out: Path, files: Sequence[str], holds: str, resume_does: str, resume: bool, overwrite: bool
+) -> list[str]:
+    """The ``files`` already in ``out``; refuse to touch them unless asked.
+
+    Raises:
+        ValueError: if both ``resume`` and ``overwrite`` are set.
+        FileExistsError: if some exist and neither is set (``holds`` names what they are,
+            ``resume_does`` what ``resume`` would do with them).
+    """
+    if resume and overwrite:
+        raise ValueError(
+            f"choose one of resume=True ({resume_does}) and overwrite=True (replace it), not both"
+        )
+    existing = [f for f in files if (out / f).exists()]
+    if existing and not (resume or overwrite):
+        raise FileExistsError(
+            f"{out} already holds {holds} ({', '.join(existing)}); pass resume=True "
+            f"(--resume) to {resume_does}, overwrite=True (--overwrite) to replace it, "
+            "or choose another folder"
+        )
+    return existing
+
+
 def prepare_out(out: Path, run: dict, resume: bool, overwrite: bool) -> dict | None:
     """Check the output folder; return the checkpoint to resume from, if any.
 
@@ -217,18 +242,7 @@ def prepare_out(out: Path, run: dict, resume: bool, overwrite: bool) -> dict | N
         FileExistsError: if ``out`` holds a run and neither is set (nothing is touched).
         ConfigMismatchError: if ``resume`` meets a run with other settings.
     """
-    if resume and overwrite:
-        raise ValueError(
-            "choose one of resume=True (continue the run in out) and "
-            "overwrite=True (replace it), not both"
-        )
-    existing = [f for f in RUN_FILES if (out / f).exists()]
-    if existing and not (resume or overwrite):
-        raise FileExistsError(
-            f"{out} already holds a run ({', '.join(existing)}); pass "
-            "resume=True (--resume) to continue it, overwrite=True "
-            "(--overwrite) to replace it, or choose another folder"
-        )
+    existing = occupied_files(out, RUN_FILES, "a run", "continue it", resume, overwrite)
     if overwrite:
         for f in existing:
             (out / f).unlink(missing_ok=True)  # only the run's own files; others stay
